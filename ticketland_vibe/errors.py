@@ -4,6 +4,7 @@
 - :class:`PublishError` with ``retriable=True``: try again later (the broker or network failed).
 - :class:`PublishError` with ``retriable=False``: something permanent (credentials, permissions,
   size); an operator must act.
+- :class:`EventNotPublished`: an order waits for its events; send them, then the order.
 - :class:`ConfigurationError`: fix the settings.
 
 No exception of confluent-kafka or pydantic escapes the public API: they are translated here or
@@ -138,17 +139,22 @@ class TopicNotFound(PublishError):
     retriable = False
 
 
-class EventNotPublished(VibeError):
-    """An order refers to events that were never delivered; the order was not sent."""
+class EventNotPublished(PublishError):
+    """An order refers to events never delivered; the order was not sent (retry once they are)."""
 
-    def __init__(self, order_key: str, event_ids: Sequence[str]):
+    retriable = True
+
+    def __init__(self, order_key: str, event_ids: Sequence[str], *, topic: str | None = None):
         self.order_key = order_key
         self.event_ids: tuple[str, ...] = tuple(event_ids)
         listed = ", ".join(self.event_ids)
         super().__init__(
             f"order {order_key} was not sent: its events were never delivered: {listed}; "
             "publish them first (publish_order(..., events=[...])) or change "
-            "PublisherSettings.unknown_events"
+            "PublisherSettings.unknown_events",
+            topic=topic,
+            key=order_key.encode(),
+            code="event_not_published",
         )
 
 

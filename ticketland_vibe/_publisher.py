@@ -1,0 +1,649 @@
+"""The publisher: validate, encode, send through an idempotent producer, wait for delivery."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
+from types import TracebackType
+from typing import Any, TypeVar
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from pydantic import BaseModel
+from tenacity import (
+    RetryCallState,
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential,
+    wait_random,
+)
+
+from ticketland_vibe._encoding import ENCODERS, MODELS
+from ticketland_vibe._headers import CONTENT_TYPES, HeaderFactory
+from ticketland_vibe._instrumentation import Instrumentation
+from ticketland_vibe._kafka_errors import AUTH_CODES, translate
+from ticketland_vibe._ledger import EventLedger, InMemoryEventLedger, fingerprint
+from ticketland_vibe._logging import LoggingListener, logger
+from ticketland_vibe._message import ENTITIES, Delivery, Entity, OutgoingMessage
+from ticketland_vibe._models import Event, Order, Refund
+from ticketland_vibe._settings import PublisherSettings
+from ticketland_vibe._validation import validate_model
+from ticketland_vibe.errors import (
+    ConfigurationError,
+    DeliveryTimeout,
+    EventNotPublished,
+    InvalidMessage,
+    MessageTooLarge,
+    Problem,
+    ProducerFatalError,
+    PublishError,
+    QueueFull,
+)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+Result = Delivery | PublishError
+
+_BROKER_TOO_LARGE = KafkaError(KafkaError.MSG_SIZE_TOO_LARGE).name()
+
+# Seconds a caller waits for a delivery report beyond librdkafka's own message timeout.
+_REPORT_MARGIN = 5.0
+
+
+class _Batch:
+    """Counts the delivery reports still due for one dispatch and wakes its waiter."""
+
+    __slots__ = ("_cond", "_due")
+
+    def __init__(self, due: int) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._due = due
+
+    def report(self) -> None:
+        with self._cond:
+            self._due -= 1
+            if self._due <= 0:
+                self._cond.notify_all()
+
+    def wait(self, timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self._due <= 0, timeout)
+
+
+class _Pending:
+    """One message handed to librdkafka, waiting for its delivery report."""
+
+    __slots__ = ("batch", "generation", "message", "result", "sent_at")
+
+    def __init__(self, message: OutgoingMessage, batch: _Batch) -> None:
+        self.message = message
+        self.batch = batch
+        self.result: Result | None = None
+        self.sent_at = 0.0
+        self.generation = 0
+
+
+class _RetryRound(Exception):
+    """Raised inside a tenacity attempt when some messages of a call are worth retrying."""
+
+    def __init__(self, failed: Sequence[tuple[OutgoingMessage, PublishError]]) -> None:
+        super().__init__(f"{len(failed)} messages to retry")
+        self.failed = failed
+
+
+class VibePublisher:
+    """Publishes events, orders and refunds to Vibeapp's topics; thread-safe.
+
+    ``prepare_*`` validates and encodes (no I/O); ``send``/``send_many`` hand messages to an
+    idempotent producer and return only after the broker acknowledged them (acks=all);
+    ``publish_*`` do both. Use it as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        settings: PublisherSettings,
+        *,
+        ledger: EventLedger | None = None,
+        instrumentation: Instrumentation | None = None,
+    ) -> None:
+        if not isinstance(settings, PublisherSettings):
+            raise ConfigurationError("VibePublisher needs a PublisherSettings")
+        self.settings = settings
+        self.ledger: EventLedger = ledger if ledger is not None else InMemoryEventLedger()
+        self.instrumentation = (
+            instrumentation if instrumentation is not None else Instrumentation()
+        )
+        LoggingListener().attach(self.instrumentation)
+
+        encoder_of = ENCODERS[settings.message_format]
+        self._encoders = {entity: encoder_of(entity) for entity in ENTITIES}
+        self._topics = {entity: settings.topic_for(entity) for entity in ENTITIES}
+        self._headers = HeaderFactory(
+            content_type=CONTENT_TYPES[settings.message_format],
+            schema_version=settings.schema_version,
+        )
+
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._purge_reasons: dict[int, PublishError] = {}
+        self._retired: list[Producer] = []
+        self._producer = self._create_producer()
+        self._closed = False
+        self._stop = threading.Event()
+        self._poller = threading.Thread(
+            target=self._poll_forever, name="ticketland-vibe-poller", daemon=True
+        )
+        self._poller.start()
+
+    # -- preparing ------------------------------------------------------------------------
+
+    def prepare_event(
+        self, event: Event | Mapping[str, Any], *, application_id: str | None = None
+    ) -> OutgoingMessage:
+        """Validate and encode an event; no I/O. Raises ``InvalidMessage``."""
+        model = self._validate("event", Event, event)
+        return self._build("event", model.id, model, application_id)
+
+    def prepare_order(
+        self, order: Order | Mapping[str, Any], *, application_id: str | None = None
+    ) -> OutgoingMessage:
+        """Validate and encode an order; no I/O. The event ledger is consulted when sending."""
+        model = self._validate("order", Order, order)
+        event_ids = tuple(dict.fromkeys(ticket.event_id for ticket in model.tickets))
+        return self._build("order", model.id, model, application_id, event_ids)
+
+    def prepare_refund(
+        self,
+        refund: Refund | Mapping[str, Any],
+        *,
+        refund_id: str | int,
+        application_id: str | None = None,
+    ) -> OutgoingMessage:
+        """Validate and encode a refund, keyed by ``refund_id``; no I/O."""
+        key = _refund_key(refund_id)
+        model = self._validate("refund", Refund, refund, key=key)
+        return self._build("refund", key, model, application_id)
+
+    def _validate(
+        self, entity: Entity, model_cls: type[ModelT], data: object, *, key: str | None = None
+    ) -> ModelT:
+        try:
+            return validate_model(model_cls, data)  # type: ignore[arg-type]
+        except InvalidMessage as exc:
+            if key is not None and exc.key is None:
+                exc.key = key
+            self.instrumentation.emit("message.rejected", entity=entity, key=exc.key, error=exc)
+            raise
+
+    def _build(
+        self,
+        entity: Entity,
+        key: str,
+        model: BaseModel,
+        application_id: str | None,
+        event_ids: tuple[str, ...] = (),
+    ) -> OutgoingMessage:
+        app = self.settings.application_id if application_id is None else application_id
+        if not isinstance(app, str) or not app.strip():
+            error = InvalidMessage(
+                entity,
+                [Problem("headers.application-id", "blank", "application_id must not be blank")],
+                key=key,
+            )
+            self.instrumentation.emit("message.rejected", entity=entity, key=key, error=error)
+            raise error
+        message = OutgoingMessage(
+            entity=entity,
+            topic=self._topics[entity],
+            key=key.encode(),
+            value=self._encoders[entity](model),
+            headers=self._headers.headers(app),
+            event_ids=event_ids,
+        )
+        if message.size > self.settings.max_message_bytes:
+            raise MessageTooLarge(
+                f"{entity} {key} is {message.size} bytes encoded, more than max_message_bytes "
+                f"({self.settings.max_message_bytes}); it was not sent",
+                topic=message.topic,
+                key=message.key,
+                code="too_large",
+            )
+        return message
+
+    # -- publishing -----------------------------------------------------------------------
+
+    def publish_event(
+        self, event: Event | Mapping[str, Any], *, application_id: str | None = None
+    ) -> Delivery:
+        """Prepare and send an event; return once the broker acknowledged it."""
+        return self.send(self.prepare_event(event, application_id=application_id))
+
+    def publish_order(
+        self,
+        order: Order | Mapping[str, Any],
+        *,
+        application_id: str | None = None,
+        events: Iterable[Event | Mapping[str, Any]] = (),
+    ) -> Delivery:
+        """Publish ``events`` not yet delivered with the same content, then the order.
+
+        Everything is validated before anything is sent; the order goes out only after its
+        events were acknowledged.
+        """
+        message = self.prepare_order(order, application_id=application_id)
+        event_messages = [self.prepare_event(event) for event in events]
+
+        if event_messages:
+            ids = [event.key.decode() for event in event_messages]
+            known = self.ledger.fingerprints(ids)
+            changed = [
+                event
+                for event_id, event in zip(ids, event_messages, strict=True)
+                if known.get(event_id) != fingerprint(event.value)
+            ]
+            for result in self.send_many(changed):
+                if isinstance(result, PublishError):
+                    raise result
+
+        return self.send(message)
+
+    def publish_refund(
+        self,
+        refund: Refund | Mapping[str, Any],
+        *,
+        refund_id: str | int,
+        application_id: str | None = None,
+    ) -> Delivery:
+        """Prepare and send a refund; return once the broker acknowledged it."""
+        return self.send(
+            self.prepare_refund(refund, refund_id=refund_id, application_id=application_id)
+        )
+
+    def send(self, message: OutgoingMessage) -> Delivery:
+        """Send one prepared message and wait for its delivery; raise its ``PublishError``."""
+        result = self.send_many([message])[0]
+        if isinstance(result, PublishError):
+            raise result
+        return result
+
+    def send_many(self, messages: Iterable[OutgoingMessage]) -> list[Result]:
+        """Send prepared messages, pipelined; one ``Delivery`` or ``PublishError`` each, in order.
+
+        Retriable failures are retried (exponential backoff with jitter, bounded in attempts
+        and time); an order whose events are in the same call is sent after they are
+        delivered. Per-message failures are returned, not raised.
+        """
+        batch = list(messages)
+        for index, message in enumerate(batch):
+            if not isinstance(message, OutgoingMessage):
+                raise TypeError(
+                    f"send_many takes OutgoingMessage objects (from prepare_*); item {index} "
+                    f"is a {type(message).__name__}"
+                )
+        if self._closed:
+            raise ConfigurationError("the publisher is closed")
+        results: list[Result | None] = [None] * len(batch)
+        todo = list(range(len(batch)))
+
+        settings = self.settings
+        retrying = Retrying(
+            stop=stop_after_attempt(settings.retry_attempts)
+            | stop_after_delay(settings.retry_total_timeout),
+            # Exponential from retry_initial_backoff, capped, plus up to one initial backoff of
+            # jitter so that many callers failing together do not retry in step.
+            wait=wait_exponential(
+                multiplier=settings.retry_initial_backoff, max=settings.retry_max_backoff
+            )
+            + wait_random(0, settings.retry_initial_backoff),
+            retry=retry_if_exception_type(_RetryRound),
+            before_sleep=self._before_retry,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    outcomes = self._round([batch[index] for index in todo])
+                    for index, outcome in zip(todo, outcomes, strict=True):
+                        results[index] = outcome
+                    todo = _worth_retrying(batch, todo, results)
+                    if todo:
+                        raise _RetryRound(
+                            [(batch[index], _error(results[index])) for index in todo]
+                        )
+        except RetryError:
+            pass
+
+        final: list[Result] = []
+        for message, result in zip(batch, results, strict=True):
+            assert result is not None
+            if isinstance(result, PublishError):
+                self._report_failure(message, result)
+            final.append(result)
+        return final
+
+    def flush(self, timeout: float = 30.0) -> int:
+        """Wait up to ``timeout`` seconds for queued messages; return how many are left."""
+        remaining: int = self._producer.flush(timeout)
+        return remaining
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Deliver what is queued (up to ``timeout`` seconds), then release the producer."""
+        if self._closed:
+            return
+        self._closed = True
+        remaining = self.flush(timeout)
+        if remaining:
+            logger.error("publisher closed with undelivered messages count=%d", remaining)
+        self._stop.set()
+        self._poller.join(timeout=5.0)
+
+    def __enter__(self) -> VibePublisher:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"VibePublisher(bootstrap_servers={self.settings.bootstrap_servers!r}, "
+            f"format={self.settings.message_format!r})"
+        )
+
+    # -- one round of sending -------------------------------------------------------------
+
+    def _round(self, batch: list[OutgoingMessage]) -> list[Result]:
+        """Send ``batch`` once: events and independent messages first, then dependent orders."""
+        out: list[Result | None] = [None] * len(batch)
+        in_batch = {message.key.decode() for message in batch if message.entity == "event"}
+        needed = {event_id for message in batch for event_id in message.event_ids}
+        known = set(self.ledger.fingerprints(needed)) if needed else set()
+
+        first: list[int] = []
+        deferred: list[int] = []
+        for index, message in enumerate(batch):
+            missing = [event_id for event_id in message.event_ids if event_id not in known]
+            if not missing:
+                first.append(index)
+            elif all(event_id in in_batch for event_id in missing):
+                deferred.append(index)
+            elif self.settings.unknown_events == "send":
+                logger.warning(
+                    "order sent before its events key=%s missing_events=%s",
+                    message.key.decode(),
+                    ",".join(missing),
+                )
+                first.append(index)
+            else:
+                out[index] = EventNotPublished(message.key.decode(), missing, topic=message.topic)
+
+        self._dispatch(batch, first, out)
+        if deferred:
+            known = set(self.ledger.fingerprints(needed))
+            ready = []
+            for index in deferred:
+                message = batch[index]
+                missing = [event_id for event_id in message.event_ids if event_id not in known]
+                if missing:
+                    out[index] = EventNotPublished(
+                        message.key.decode(), missing, topic=message.topic
+                    )
+                else:
+                    ready.append(index)
+            self._dispatch(batch, ready, out)
+        return [_result(outcome) for outcome in out]
+
+    def _dispatch(
+        self, batch: list[OutgoingMessage], indexes: list[int], out: list[Result | None]
+    ) -> None:
+        """Hand the messages to librdkafka, wait for every report, record delivered events."""
+        if not indexes:
+            return
+        waiting = _Batch(len(indexes))
+        pendings: list[tuple[int, _Pending]] = []
+        for index in indexes:
+            pending = _Pending(batch[index], waiting)
+            error = self._produce(pending)
+            if error is None:
+                pendings.append((index, pending))
+            else:
+                out[index] = error
+                waiting.report()
+
+        waiting.wait(self.settings.delivery_timeout + _REPORT_MARGIN)
+        delivered_events = []
+        for index, pending in pendings:
+            result = pending.result
+            if result is None:
+                message = pending.message
+                result = DeliveryTimeout(
+                    f"no delivery report within {self.settings.delivery_timeout:g}s",
+                    topic=message.topic,
+                    key=message.key,
+                    code="no_report",
+                )
+            elif pending.message.entity == "event" and isinstance(result, Delivery):
+                delivered_events.append(
+                    (pending.message.key.decode(), fingerprint(pending.message.value))
+                )
+            out[index] = result
+        if delivered_events:
+            self.ledger.record(delivered_events)
+
+        if len(pendings) > 1:
+            # The broker refuses a whole record batch when one message in it is too large for
+            # the topic: send each refused message alone, in order, to find the real culprit.
+            for index, _pending in pendings:
+                outcome = out[index]
+                if isinstance(outcome, MessageTooLarge) and outcome.code == _BROKER_TOO_LARGE:
+                    self._dispatch(batch, [index], out)
+
+    def _produce(self, pending: _Pending) -> PublishError | None:
+        """Hand one message to librdkafka, waiting (bounded) for room in a full queue."""
+        message = pending.message
+        headers: list[tuple[str, str | bytes | None]] = list(message.headers)
+        give_up_at: float | None = None
+        replaced = False
+        while True:
+            with self._lock:
+                producer, generation = self._producer, self._generation
+            pending.generation = generation
+            pending.sent_at = time.monotonic()
+            try:
+                producer.produce(
+                    message.topic,
+                    value=message.value,
+                    key=message.key,
+                    headers=headers,
+                    on_delivery=partial(self._on_delivery, pending),
+                )
+            except BufferError:
+                now = time.monotonic()
+                if give_up_at is None:
+                    give_up_at = now + self.settings.queue_full_timeout
+                if now >= give_up_at:
+                    return QueueFull(
+                        f"the local queue stayed full for {self.settings.queue_full_timeout:g}s",
+                        topic=message.topic,
+                        key=message.key,
+                        code="_QUEUE_FULL",
+                    )
+                time.sleep(0.005)
+                continue
+            except KafkaException as exc:
+                error = translate(exc.args[0], topic=message.topic, key=message.key)
+                error.__cause__ = exc
+                if isinstance(error, ProducerFatalError) and not replaced:
+                    self._replace_producer(generation, str(error))
+                    replaced = True
+                    continue
+                return error
+            if self.instrumentation.enabled("message.sent"):
+                self.instrumentation.emit("message.sent", message=message)
+            return None
+
+    # -- librdkafka callbacks (on the poller thread) --------------------------------------
+
+    def _on_delivery(self, pending: _Pending, error: KafkaError | None, msg: Message) -> None:
+        message = pending.message
+        if error is None:
+            timestamp_type, timestamp = msg.timestamp()
+            delivery = Delivery(
+                topic=message.topic,
+                partition=msg.partition() or 0,
+                offset=msg.offset() or 0,
+                key=message.key,
+                timestamp=timestamp if timestamp_type else None,
+            )
+            pending.result = delivery
+            self.instrumentation.emit(
+                "message.delivered",
+                message=message,
+                delivery=delivery,
+                latency=time.monotonic() - pending.sent_at,
+            )
+        else:
+            code = error.code()
+            reason = self._purge_reasons.get(pending.generation)
+            if reason is not None and code in (
+                KafkaError._PURGE_QUEUE,
+                KafkaError._PURGE_INFLIGHT,
+            ):
+                pending.result = type(reason)(
+                    str(reason), topic=message.topic, key=message.key, code=reason.code
+                )
+            else:
+                pending.result = translate(error, topic=message.topic, key=message.key)
+            if error.fatal():
+                self._replace_producer(pending.generation, error.str())
+        pending.batch.report()
+
+    def _on_error(self, error: KafkaError) -> None:
+        self.instrumentation.emit(
+            "producer.error", code=error.name(), reason=error.str(), fatal=error.fatal()
+        )
+        if error.fatal():
+            self._replace_producer(self._generation, error.str())
+        elif error.code() in AUTH_CODES:
+            # Credentials or TLS trust are wrong: fail what waits now instead of letting it
+            # time out; nothing that is queued has reached the broker.
+            with self._lock:
+                generation, producer = self._generation, self._producer
+            self._purge_reasons[generation] = translate(error)
+            producer.purge(in_queue=True, in_flight=False, blocking=False)
+
+    def _replace_producer(self, generation: int, reason: str) -> None:
+        """After a fatal idempotence error: a new producer; the old one's messages fail."""
+        with self._lock:
+            if generation != self._generation or self._closed:
+                return
+            old = self._producer
+            self._purge_reasons[generation] = ProducerFatalError(
+                f"the idempotent producer failed fatally and was replaced: {reason}",
+                code="_FATAL",
+            )
+            self._producer = self._create_producer()
+            self._generation += 1
+            self._retired.append(old)
+        affected = len(old)
+        old.purge(in_queue=True, in_flight=True, blocking=False)
+        self.instrumentation.emit("producer.replaced", reason=reason, affected=affected)
+
+    def _create_producer(self) -> Producer:
+        config: dict[str, Any] = dict(self.settings.producer_config())
+        config["error_cb"] = self._on_error
+        config["logger"] = logger
+        try:
+            return Producer(config)
+        except KafkaException as exc:
+            raise ConfigurationError(
+                f"the producer rejected its configuration: {exc.args[0].str()}"
+            ) from None
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(f"the producer rejected its configuration: {exc}") from None
+
+    def _poll_forever(self) -> None:
+        """Serve delivery reports and error callbacks until the publisher is closed."""
+        while not self._stop.is_set():
+            producer = self._producer
+            producer.poll(0.05)
+            if self._retired:
+                for old in list(self._retired):
+                    old.poll(0)
+                    if len(old) == 0:
+                        self._retired.remove(old)
+
+    # -- reporting ------------------------------------------------------------------------
+
+    def _before_retry(self, state: RetryCallState) -> None:
+        outcome = state.outcome
+        failure = outcome.exception() if outcome is not None else None
+        if not isinstance(failure, _RetryRound):
+            return
+        delay = state.next_action.sleep if state.next_action is not None else 0.0
+        for message, error in failure.failed:
+            self.instrumentation.emit(
+                "message.retried",
+                message=message,
+                error=error,
+                attempt=state.attempt_number,
+                delay=delay,
+            )
+
+    def _report_failure(self, message: OutgoingMessage, error: PublishError) -> None:
+        if error.__traceback__ is None:
+            try:
+                raise error
+            except PublishError:
+                pass
+        self.instrumentation.emit("message.failed", message=message, error=error)
+
+
+def _refund_key(refund_id: object) -> str:
+    if isinstance(refund_id, bool) or not isinstance(refund_id, str | int):
+        raise InvalidMessage(
+            "refund", [Problem("refund_id", "type", "refund_id must be a string or an integer")]
+        )
+    key = str(refund_id)
+    if not key.strip():
+        raise InvalidMessage("refund", [Problem("refund_id", "blank", "refund_id is blank")])
+    return key
+
+
+def _result(outcome: Result | None) -> Result:
+    assert outcome is not None
+    return outcome
+
+
+def _error(outcome: Result | None) -> PublishError:
+    assert isinstance(outcome, PublishError)
+    return outcome
+
+
+def _worth_retrying(
+    batch: list[OutgoingMessage], todo: list[int], results: list[Result | None]
+) -> list[int]:
+    """Indexes to send again: retriable broker failures, and orders waiting on those events."""
+    again = [
+        index
+        for index in todo
+        if isinstance(results[index], PublishError)
+        and not isinstance(results[index], EventNotPublished)
+        and _error(results[index]).retriable
+    ]
+    waiting_on = {batch[index].key.decode() for index in again if batch[index].entity == "event"}
+    for index in todo:
+        result = results[index]
+        if isinstance(result, EventNotPublished) and waiting_on.intersection(result.event_ids):
+            again.append(index)
+    return sorted(again)
+
+
+__all__ = ["MODELS", "VibePublisher"]
