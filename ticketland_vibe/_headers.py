@@ -28,7 +28,14 @@ class HeaderFactory:
         """The headers of a message from ``application_id``."""
         cached = self._cache.get(application_id)
         if cached is None:
+            if not isinstance(application_id, str) or not application_id.strip():
+                raise ValueError("application_id must be a non-blank string")
             cached = (*self._fixed, (APPLICATION_ID, application_id.encode()))
             if len(self._cache) < 1024:
                 self._cache[application_id] = cached
         return cached
+
+
+def headers_size(headers: tuple[Header, ...]) -> int:
+    """Bytes that headers add to a message (names and values)."""
+    return sum(len(name) + len(value) for name, value in headers)

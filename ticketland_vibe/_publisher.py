@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,7 +24,7 @@ from tenacity import (
 )
 
 from ticketland_vibe._encoding import ENCODERS, MODELS
-from ticketland_vibe._headers import CONTENT_TYPES, HeaderFactory
+from ticketland_vibe._headers import CONTENT_TYPES, HeaderFactory, headers_size
 from ticketland_vibe._instrumentation import Instrumentation
 from ticketland_vibe._kafka_errors import AUTH_CODES, translate
 from ticketland_vibe._ledger import EventLedger, InMemoryEventLedger, fingerprint
@@ -50,28 +51,29 @@ Result = Delivery | PublishError
 
 _BROKER_TOO_LARGE = KafkaError(KafkaError.MSG_SIZE_TOO_LARGE).name()
 
+# Longest single wait inside librdkafka's poll while a caller waits for its reports.
+_WAIT_SLICE = 0.01
+
 # Seconds a caller waits for a delivery report beyond librdkafka's own message timeout.
 _REPORT_MARGIN = 5.0
 
 
 class _Batch:
-    """Counts the delivery reports still due for one dispatch and wakes its waiter."""
+    """Counts the delivery reports still due for one dispatch."""
 
-    __slots__ = ("_cond", "_due")
+    __slots__ = ("_due", "_lock")
 
     def __init__(self, due: int) -> None:
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
         self._due = due
 
     def report(self) -> None:
-        with self._cond:
+        with self._lock:
             self._due -= 1
-            if self._due <= 0:
-                self._cond.notify_all()
 
-    def wait(self, timeout: float) -> bool:
-        with self._cond:
-            return self._cond.wait_for(lambda: self._due <= 0, timeout)
+    @property
+    def done(self) -> bool:
+        return self._due <= 0
 
 
 class _Pending:
@@ -126,13 +128,17 @@ class VibePublisher:
             content_type=CONTENT_TYPES[settings.message_format],
             schema_version=settings.schema_version,
         )
+        self._headers_sizes = functools.lru_cache(maxsize=1024)(headers_size)
 
         self._lock = threading.Lock()
         self._generation = 0
         self._purge_reasons: dict[int, PublishError] = {}
         self._retired: list[Producer] = []
         self._producer = self._create_producer()
+        # Read together, without a lock, on the hot path; replaced together under the lock.
+        self._current = (self._producer, self._generation)
         self._closed = False
+        self._dispatching = 0
         self._stop = threading.Event()
         self._poller = threading.Thread(
             target=self._poll_forever, name="ticketland-vibe-poller", daemon=True
@@ -153,7 +159,7 @@ class VibePublisher:
     ) -> OutgoingMessage:
         """Validate and encode an order; no I/O. The event ledger is consulted when sending."""
         model = self._validate("order", Order, order)
-        event_ids = tuple(dict.fromkeys(ticket.event_id for ticket in model.tickets))
+        event_ids = tuple(dict.fromkeys([ticket.event_id for ticket in model.tickets]))
         return self._build("order", model.id, model, application_id, event_ids)
 
     def prepare_refund(
@@ -188,30 +194,30 @@ class VibePublisher:
         event_ids: tuple[str, ...] = (),
     ) -> OutgoingMessage:
         app = self.settings.application_id if application_id is None else application_id
-        if not isinstance(app, str) or not app.strip():
+        try:
+            headers = self._headers.headers(app)
+        except ValueError:
             error = InvalidMessage(
                 entity,
                 [Problem("headers.application-id", "blank", "application_id must not be blank")],
                 key=key,
             )
             self.instrumentation.emit("message.rejected", entity=entity, key=key, error=error)
-            raise error
-        message = OutgoingMessage(
-            entity=entity,
-            topic=self._topics[entity],
-            key=key.encode(),
-            value=self._encoders[entity](model),
-            headers=self._headers.headers(app),
-            event_ids=event_ids,
-        )
-        if message.size > self.settings.max_message_bytes:
+            raise error from None
+        encoded_key = key.encode()
+        value = self._encoders[entity](model)
+        size = len(encoded_key) + len(value) + self._headers_sizes(headers)
+        if size > self.settings.max_message_bytes:
             raise MessageTooLarge(
-                f"{entity} {key} is {message.size} bytes encoded, more than max_message_bytes "
+                f"{entity} {key} is {size} bytes encoded, more than max_message_bytes "
                 f"({self.settings.max_message_bytes}); it was not sent",
-                topic=message.topic,
-                key=message.key,
+                topic=self._topics[entity],
+                key=encoded_key,
                 code="too_large",
             )
+        message = OutgoingMessage(
+            entity, self._topics[entity], encoded_key, value, headers, event_ids
+        )
         return message
 
     # -- publishing -----------------------------------------------------------------------
@@ -406,6 +412,17 @@ class VibePublisher:
         """Hand the messages to librdkafka, wait for every report, record delivered events."""
         if not indexes:
             return
+        with self._lock:
+            self._dispatching += 1
+        try:
+            self._dispatch_and_wait(batch, indexes, out)
+        finally:
+            with self._lock:
+                self._dispatching -= 1
+
+    def _dispatch_and_wait(
+        self, batch: list[OutgoingMessage], indexes: list[int], out: list[Result | None]
+    ) -> None:
         waiting = _Batch(len(indexes))
         pendings: list[tuple[int, _Pending]] = []
         for index in indexes:
@@ -417,7 +434,14 @@ class VibePublisher:
                 out[index] = error
                 waiting.report()
 
-        waiting.wait(self.settings.delivery_timeout + _REPORT_MARGIN)
+        # The dispatching thread serves delivery reports itself (no hand-off to the poller
+        # thread on the hot path); a report served by another thread counts just the same.
+        give_up_at = time.monotonic() + self.settings.delivery_timeout + _REPORT_MARGIN
+        while not waiting.done:
+            remaining = give_up_at - time.monotonic()
+            if remaining <= 0:
+                break
+            self._producer.poll(min(remaining, _WAIT_SLICE))
         delivered_events = []
         for index, pending in pendings:
             result = pending.result
@@ -452,8 +476,7 @@ class VibePublisher:
         give_up_at: float | None = None
         replaced = False
         while True:
-            with self._lock:
-                producer, generation = self._producer, self._generation
+            producer, generation = self._current
             pending.generation = generation
             pending.sent_at = time.monotonic()
             try:
@@ -475,7 +498,7 @@ class VibePublisher:
                         key=message.key,
                         code="_QUEUE_FULL",
                     )
-                time.sleep(0.005)
+                producer.poll(_WAIT_SLICE)
                 continue
             except KafkaException as exc:
                 error = translate(exc.args[0], topic=message.topic, key=message.key)
@@ -487,6 +510,7 @@ class VibePublisher:
                 return error
             if self.instrumentation.enabled("message.sent"):
                 self.instrumentation.emit("message.sent", message=message)
+            producer.poll(0)
             return None
 
     # -- librdkafka callbacks (on the poller thread) --------------------------------------
@@ -496,11 +520,11 @@ class VibePublisher:
         if error is None:
             timestamp_type, timestamp = msg.timestamp()
             delivery = Delivery(
-                topic=message.topic,
-                partition=msg.partition() or 0,
-                offset=msg.offset() or 0,
-                key=message.key,
-                timestamp=timestamp if timestamp_type else None,
+                message.topic,
+                msg.partition() or 0,
+                msg.offset() or 0,
+                message.key,
+                timestamp if timestamp_type else None,
             )
             pending.result = delivery
             self.instrumentation.emit(
@@ -551,6 +575,7 @@ class VibePublisher:
             )
             self._producer = self._create_producer()
             self._generation += 1
+            self._current = (self._producer, self._generation)
             self._retired.append(old)
         affected = len(old)
         old.purge(in_queue=True, in_flight=True, blocking=False)
@@ -572,8 +597,11 @@ class VibePublisher:
     def _poll_forever(self) -> None:
         """Serve delivery reports and error callbacks until the publisher is closed."""
         while not self._stop.is_set():
-            producer = self._producer
-            producer.poll(0.05)
+            if self._dispatching:
+                # Callers waiting for deliveries poll the producer themselves.
+                self._stop.wait(_WAIT_SLICE * 5)
+            else:
+                self._producer.poll(_WAIT_SLICE * 5)
             if self._retired:
                 for old in list(self._retired):
                     old.poll(0)
