@@ -34,3 +34,24 @@ def test_the_public_api_is_listed_in_all() -> None:
         assert hasattr(tv, name), name
     for name in ("publish_event", "publish_order", "publish_refund", "VibePublisher", "decode"):
         assert name in tv.__all__
+
+
+def test_the_quick_start_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's first Python block, pointed at an embedded mock cluster."""
+    from confluent_kafka.admin import AdminClient
+
+    holder = AdminClient({"test.mock.num.brokers": 1})
+    brokers = holder.list_topics(timeout=10).brokers.values()
+    mock = tv.PublisherSettings(
+        bootstrap_servers=",".join(f"{broker.host}:{broker.port}" for broker in brokers)
+    )
+    real_configure = tv.configure
+    monkeypatch.setattr(tv, "configure", lambda _settings: real_configure(mock))
+    block = README.split("```python\n", 1)[1].split("```", 1)[0]
+    try:
+        exec(compile(block, "README.md", "exec"), {})
+        publisher = tv.default_publisher()
+        assert publisher.settings is mock
+        assert len(publisher.ledger.fingerprints(["ev-1001"])) == 1
+    finally:
+        real_configure(mock)
