@@ -39,3 +39,4 @@ if ! installed; then
 fi
 
 bash "$root/dev/kafka-jars.sh"
+bash "$root/dev/install-postgres.sh"
