@@ -3,13 +3,19 @@
 Event names are stable (part of the public API):
 
 - ``message.rejected``: ``entity``, ``key``, ``error`` (an ``InvalidMessage``).
-- ``message.sent``: ``message`` (bytes handed to the producer; not yet delivered).
-- ``message.delivered``: ``message``, ``delivery``, ``latency`` (seconds from send).
-- ``message.retried``: ``message``, ``error``, ``attempt`` (the one that failed), ``delay``.
-- ``message.failed``: ``message``, ``error`` (final; no more retries).
+- ``message.sent``: ``message`` (bytes handed to the producer; not yet delivered), ``span``.
+- ``message.delivered``: ``message``, ``delivery``, ``latency`` (seconds from send), ``span``.
+- ``message.retried``: ``message``, ``error``, ``attempt`` (the one that failed), ``delay``,
+  ``span`` (of the failed attempt).
+- ``message.failed``: ``message``, ``error`` (final; no more retries), ``span`` (of the last
+  attempt).
 - ``producer.error``: ``code``, ``reason``, ``fatal`` (from librdkafka's error callback).
 - ``producer.replaced``: ``reason``, ``affected`` (messages reported failed by the old one).
-"""
+- ``producer.statistics``: ``statistics`` (librdkafka's statistics, the JSON text as it came,
+  every ``statistics.interval.ms``; parse it off the hot path).
+
+``span`` is the OpenTelemetry span of sending the message when tracing is on, else None; it
+has ended by the time ``message.delivered``, ``message.retried`` or ``message.failed`` arrive."""
 
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ EVENT_NAMES = (
     "message.failed",
     "producer.error",
     "producer.replaced",
+    "producer.statistics",
 )
 
 _logger = logging.getLogger("ticketland_vibe")

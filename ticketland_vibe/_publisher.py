@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from pydantic import BaseModel
@@ -45,6 +45,12 @@ from ticketland_vibe.errors import (
     QueueFull,
 )
 
+if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
+    from opentelemetry.trace import Span, TracerProvider
+
+    from ticketland_vibe._telemetry import SendSpan, Telemetry, Tracing
+
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 Result = Delivery | PublishError
@@ -56,6 +62,9 @@ _WAIT_SLICE = 0.01
 
 # Seconds a caller waits for a delivery report beyond librdkafka's own message timeout.
 _REPORT_MARGIN = 5.0
+
+# librdkafka's statistics.interval.ms when OpenTelemetry metrics can be on (kafka_config wins).
+STATISTICS_INTERVAL_MS = 15_000
 
 
 class _Batch:
@@ -79,7 +88,7 @@ class _Batch:
 class _Pending:
     """One message handed to librdkafka, waiting for its delivery report."""
 
-    __slots__ = ("batch", "generation", "message", "result", "sent_at")
+    __slots__ = ("batch", "generation", "message", "result", "sent_at", "trace")
 
     def __init__(self, message: OutgoingMessage, batch: _Batch) -> None:
         self.message = message
@@ -87,12 +96,20 @@ class _Pending:
         self.result: Result | None = None
         self.sent_at = 0.0
         self.generation = 0
+        self.trace: SendSpan | None = None
+
+    @property
+    def span(self) -> Span | None:
+        """The OpenTelemetry span of this send, while tracing is on."""
+        return self.trace.span if self.trace is not None else None
 
 
 class _RetryRound(Exception):
     """Raised inside a tenacity attempt when some messages of a call are worth retrying."""
 
-    def __init__(self, failed: Sequence[tuple[OutgoingMessage, PublishError]]) -> None:
+    def __init__(
+        self, failed: Sequence[tuple[OutgoingMessage, PublishError, Span | None]]
+    ) -> None:
         super().__init__(f"{len(failed)} messages to retry")
         self.failed = failed
 
@@ -103,6 +120,10 @@ class VibePublisher:
     ``prepare_*`` validates and encodes (no I/O); ``send``/``send_many`` hand messages to an
     idempotent producer and return only after the broker acknowledged them (acks=all);
     ``publish_*`` do both. Use it as a context manager, or call :meth:`close`.
+
+    With OpenTelemetry installed, it reports metrics and a PRODUCER span per send to
+    ``meter_provider``/``tracer_provider``, or by default to the global ones (nothing is
+    recorded while no SDK is configured).
     """
 
     def __init__(
@@ -111,6 +132,8 @@ class VibePublisher:
         *,
         ledger: EventLedger | None = None,
         instrumentation: Instrumentation | None = None,
+        meter_provider: MeterProvider | None = None,
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
         if not isinstance(settings, PublisherSettings):
             raise ConfigurationError("VibePublisher needs a PublisherSettings")
@@ -120,6 +143,9 @@ class VibePublisher:
             instrumentation if instrumentation is not None else Instrumentation()
         )
         LoggingListener().attach(self.instrumentation)
+        self._telemetry = _telemetry(
+            self.instrumentation, meter_provider=meter_provider, tracer_provider=tracer_provider
+        )
 
         encoder_of = ENCODERS[settings.message_format]
         self._encoders = {entity: encoder_of(entity) for entity in ENTITIES}
@@ -182,8 +208,13 @@ class VibePublisher:
         except InvalidMessage as exc:
             if key is not None and exc.key is None:
                 exc.key = key
-            self.instrumentation.emit("message.rejected", entity=entity, key=exc.key, error=exc)
+            self._reject(entity, exc.key, exc)
             raise
+
+    def _reject(self, entity: Entity, key: str | None, error: InvalidMessage) -> None:
+        if self._telemetry is not None:
+            self._telemetry.refresh()
+        self.instrumentation.emit("message.rejected", entity=entity, key=key, error=error)
 
     def _build(
         self,
@@ -202,8 +233,12 @@ class VibePublisher:
                 [Problem("headers.application-id", "blank", "application_id must not be blank")],
                 key=key,
             )
-            self.instrumentation.emit("message.rejected", entity=entity, key=key, error=error)
-            raise error from None
+            try:
+                raise error from None
+            except InvalidMessage:
+                # Raised first, so that the rejection is reported with its traceback.
+                self._reject(entity, key, error)
+                raise
         encoded_key = key.encode()
         value = self._encoders[entity](model)
         size = len(encoded_key) + len(value) + self._headers_sizes(headers)
@@ -292,7 +327,11 @@ class VibePublisher:
                 )
         if self._closed:
             raise ConfigurationError("the publisher is closed")
+        if self._telemetry is not None:
+            self._telemetry.refresh()
         results: list[Result | None] = [None] * len(batch)
+        # The span of each message's latest attempt, while tracing is on.
+        spans: list[Span | None] = [None] * len(batch)
         todo = list(range(len(batch)))
 
         settings = self.settings
@@ -311,22 +350,26 @@ class VibePublisher:
         try:
             for attempt in retrying:
                 with attempt:
-                    outcomes = self._round([batch[index] for index in todo])
-                    for index, outcome in zip(todo, outcomes, strict=True):
+                    outcomes, round_spans = self._round([batch[index] for index in todo])
+                    for index, outcome, span in zip(todo, outcomes, round_spans, strict=True):
                         results[index] = outcome
+                        spans[index] = span
                     todo = _worth_retrying(batch, todo, results)
                     if todo:
                         raise _RetryRound(
-                            [(batch[index], _error(results[index])) for index in todo]
+                            [
+                                (batch[index], _error(results[index]), spans[index])
+                                for index in todo
+                            ]
                         )
         except RetryError:
             pass
 
         final: list[Result] = []
-        for message, result in zip(batch, results, strict=True):
+        for message, result, span in zip(batch, results, spans, strict=True):
             assert result is not None
             if isinstance(result, PublishError):
-                self._report_failure(message, result)
+                self._report_failure(message, result, span)
             final.append(result)
         return final
 
@@ -345,6 +388,8 @@ class VibePublisher:
             logger.error("publisher closed with undelivered messages count=%d", remaining)
         self._stop.set()
         self._poller.join(timeout=5.0)
+        if self._telemetry is not None:
+            self._telemetry.close()
 
     def __enter__(self) -> VibePublisher:
         return self
@@ -365,9 +410,13 @@ class VibePublisher:
 
     # -- one round of sending -------------------------------------------------------------
 
-    def _round(self, batch: list[OutgoingMessage]) -> list[Result]:
-        """Send ``batch`` once: events and independent messages first, then dependent orders."""
+    def _round(self, batch: list[OutgoingMessage]) -> tuple[list[Result], list[Span | None]]:
+        """Send ``batch`` once: events and independent messages first, then dependent orders.
+
+        Returns the outcomes and, while tracing is on, the span of each message's send.
+        """
         out: list[Result | None] = [None] * len(batch)
+        spans: list[Span | None] = [None] * len(batch)
         in_batch = {message.key.decode() for message in batch if message.entity == "event"}
         needed = {event_id for message in batch for event_id in message.event_ids}
         known = set(self.ledger.fingerprints(needed)) if needed else set()
@@ -390,7 +439,7 @@ class VibePublisher:
             else:
                 out[index] = EventNotPublished(message.key.decode(), missing, topic=message.topic)
 
-        self._dispatch(batch, first, out)
+        self._dispatch(batch, first, out, spans)
         if deferred:
             known = set(self.ledger.fingerprints(needed))
             ready = []
@@ -403,11 +452,15 @@ class VibePublisher:
                     )
                 else:
                     ready.append(index)
-            self._dispatch(batch, ready, out)
-        return [_result(outcome) for outcome in out]
+            self._dispatch(batch, ready, out, spans)
+        return [_result(outcome) for outcome in out], spans
 
     def _dispatch(
-        self, batch: list[OutgoingMessage], indexes: list[int], out: list[Result | None]
+        self,
+        batch: list[OutgoingMessage],
+        indexes: list[int],
+        out: list[Result | None],
+        spans: list[Span | None],
     ) -> None:
         """Hand the messages to librdkafka, wait for every report, record delivered events."""
         if not indexes:
@@ -415,23 +468,31 @@ class VibePublisher:
         with self._lock:
             self._dispatching += 1
         try:
-            self._dispatch_and_wait(batch, indexes, out)
+            self._dispatch_and_wait(batch, indexes, out, spans)
         finally:
             with self._lock:
                 self._dispatching -= 1
 
     def _dispatch_and_wait(
-        self, batch: list[OutgoingMessage], indexes: list[int], out: list[Result | None]
+        self,
+        batch: list[OutgoingMessage],
+        indexes: list[int],
+        out: list[Result | None],
+        spans: list[Span | None],
     ) -> None:
+        tracing = self._telemetry.tracing if self._telemetry is not None else None
         waiting = _Batch(len(indexes))
         pendings: list[tuple[int, _Pending]] = []
         for index in indexes:
             pending = _Pending(batch[index], waiting)
-            error = self._produce(pending)
+            error = self._produce(pending, tracing)
+            spans[index] = pending.span
             if error is None:
                 pendings.append((index, pending))
             else:
                 out[index] = error
+                if pending.trace is not None:
+                    pending.trace.failed(error)
                 waiting.report()
 
         # The dispatching thread serves delivery reports itself (no hand-off to the poller
@@ -453,6 +514,8 @@ class VibePublisher:
                     key=message.key,
                     code="no_report",
                 )
+                if pending.trace is not None:
+                    pending.trace.failed(result)
             elif pending.message.entity == "event" and isinstance(result, Delivery):
                 delivered_events.append(
                     (pending.message.key.decode(), fingerprint(pending.message.value))
@@ -467,12 +530,18 @@ class VibePublisher:
             for index, _pending in pendings:
                 outcome = out[index]
                 if isinstance(outcome, MessageTooLarge) and outcome.code == _BROKER_TOO_LARGE:
-                    self._dispatch(batch, [index], out)
+                    self._dispatch(batch, [index], out, spans)
 
-    def _produce(self, pending: _Pending) -> PublishError | None:
-        """Hand one message to librdkafka, waiting (bounded) for room in a full queue."""
+    def _produce(self, pending: _Pending, tracing: Tracing | None) -> PublishError | None:
+        """Hand one message to librdkafka, waiting (bounded) for room in a full queue.
+
+        With tracing on, the send's span starts here and its context goes out as headers;
+        the stored message is not changed.
+        """
         message = pending.message
         headers: list[tuple[str, str | bytes | None]] = list(message.headers)
+        if tracing is not None:
+            pending.trace = tracing.start(message, headers)
         give_up_at: float | None = None
         replaced = False
         while True:
@@ -509,7 +578,7 @@ class VibePublisher:
                     continue
                 return error
             if self.instrumentation.enabled("message.sent"):
-                self.instrumentation.emit("message.sent", message=message)
+                self.instrumentation.emit("message.sent", message=message, span=pending.span)
             producer.poll(0)
             return None
 
@@ -518,6 +587,7 @@ class VibePublisher:
     def _on_delivery(self, pending: _Pending, error: KafkaError | None, msg: Message) -> None:
         message = pending.message
         if error is None:
+            latency = time.monotonic() - pending.sent_at
             timestamp_type, timestamp = msg.timestamp()
             delivery = Delivery(
                 message.topic,
@@ -527,11 +597,14 @@ class VibePublisher:
                 timestamp if timestamp_type else None,
             )
             pending.result = delivery
+            if pending.trace is not None:
+                pending.trace.delivered(delivery.partition, delivery.offset)
             self.instrumentation.emit(
                 "message.delivered",
                 message=message,
                 delivery=delivery,
-                latency=time.monotonic() - pending.sent_at,
+                latency=latency,
+                span=pending.span,
             )
         else:
             code = error.code()
@@ -545,6 +618,8 @@ class VibePublisher:
                 )
             else:
                 pending.result = translate(error, topic=message.topic, key=message.key)
+            if pending.trace is not None:
+                pending.trace.failed(pending.result)
             if error.fatal():
                 self._replace_producer(pending.generation, error.str())
         pending.batch.report()
@@ -581,9 +656,15 @@ class VibePublisher:
         old.purge(in_queue=True, in_flight=True, blocking=False)
         self.instrumentation.emit("producer.replaced", reason=reason, affected=affected)
 
+    def _on_statistics(self, statistics: str) -> None:
+        self.instrumentation.emit("producer.statistics", statistics=statistics)
+
     def _create_producer(self) -> Producer:
         config: dict[str, Any] = dict(self.settings.producer_config())
+        if self._telemetry is not None and self._telemetry.wants_statistics:
+            config.setdefault("statistics.interval.ms", STATISTICS_INTERVAL_MS)
         config["error_cb"] = self._on_error
+        config["stats_cb"] = self._on_statistics
         config["logger"] = logger
         try:
             return Producer(config)
@@ -616,22 +697,43 @@ class VibePublisher:
         if not isinstance(failure, _RetryRound):
             return
         delay = state.next_action.sleep if state.next_action is not None else 0.0
-        for message, error in failure.failed:
+        for message, error, span in failure.failed:
             self.instrumentation.emit(
                 "message.retried",
                 message=message,
                 error=error,
                 attempt=state.attempt_number,
                 delay=delay,
+                span=span,
             )
 
-    def _report_failure(self, message: OutgoingMessage, error: PublishError) -> None:
+    def _report_failure(
+        self, message: OutgoingMessage, error: PublishError, span: Span | None
+    ) -> None:
         if error.__traceback__ is None:
             try:
                 raise error
             except PublishError:
                 pass
-        self.instrumentation.emit("message.failed", message=message, error=error)
+        self.instrumentation.emit("message.failed", message=message, error=error, span=span)
+
+
+def _telemetry(
+    instrumentation: Instrumentation,
+    *,
+    meter_provider: MeterProvider | None,
+    tracer_provider: TracerProvider | None,
+) -> Telemetry | None:
+    """The publisher's OpenTelemetry reporting, or None when the API is not installed."""
+    try:
+        from ticketland_vibe._telemetry import Telemetry
+    except ImportError as exc:
+        if not (exc.name or "").startswith("opentelemetry"):
+            raise
+        return None
+    return Telemetry(
+        instrumentation, meter_provider=meter_provider, tracer_provider=tracer_provider
+    )
 
 
 def _refund_key(refund_id: object) -> str:
