@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from confluent_kafka.admin import AdminClient
 
 from tests.harness.broker import KafkaBroker
 from tests.harness.postgres import PostgresServer
@@ -90,3 +91,17 @@ def postgres_url(postgres_server: PostgresServer) -> str:
 # =============================================================================================
 # (end of the PostgreSQL fixtures)
 # =============================================================================================
+
+
+# =============================================================================================
+# librdkafka's embedded mock cluster, for fast tests that need a cluster but not the real one.
+# =============================================================================================
+
+
+@pytest.fixture(scope="session")
+def mock_bootstrap() -> Iterator[str]:
+    """The bootstrap address of a mock cluster (it lives as long as its client)."""
+    holder = AdminClient({"test.mock.num.brokers": 1})
+    brokers = holder.list_topics(timeout=10).brokers.values()
+    yield ",".join(f"{broker.host}:{broker.port}" for broker in brokers)
+    del holder

@@ -8,6 +8,7 @@ from typing import cast
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from tests import contract
 from ticketland_vibe._models import (
     MODELS_BY_ENTITY,
     Currency,
@@ -26,86 +27,18 @@ from ticketland_vibe._models import (
 from ticketland_vibe._validation import validate_model
 from ticketland_vibe.errors import InvalidMessage
 
-# Typed from /work/shared/contract.md, in the contract's order.
-CATEGORIES = [
-    "ballet",
-    "business",
-    "circus",
-    "concert",
-    "development",
-    "excursion",
-    "exhibition",
-    "festival",
-    "games",
-    "health",
-    "kids",
-    "movie",
-    "museum",
-    "musical",
-    "party",
-    "show",
-    "sport",
-    "standup",
-    "test",
-    "theater",
-    "workshop",
-    "other",
+ENUMS: list[tuple[type[enum.Enum], list[str]]] = [
+    (EventStatus, contract.STATUSES),
+    (EventCategory, contract.CATEGORIES),
+    (LegalType, contract.LEGAL_TYPES),
+    (Currency, contract.CURRENCIES),
 ]
 
-ENUMS: list[tuple[type[enum.Enum], list[str]]] = [
-    (EventStatus, ["active", "paused", "finished", "cancelled"]),
-    (EventCategory, CATEGORIES),
-    (LegalType, ["ru_ltd", "ru_lp", "en_ltd"]),
-    (Currency, ["USD", "EUR", "RUB", "GBP", "CNY"]),
-]
+MODELS: list[type[BaseModel]] = [Event, Organizer, Legals, Venue, Order, Customer, Ticket, Refund]
 
 # (model, every field in order, the required ones)
 FIELDS: list[tuple[type[BaseModel], list[str], set[str]]] = [
-    (
-        Event,
-        [
-            "id",
-            "group_id",
-            "name",
-            "status",
-            "category",
-            "start_at",
-            "finish_at",
-            "offset",
-            "media",
-            "description",
-            "organizer",
-            "venue",
-        ],
-        {"id", "name", "status", "category", "finish_at", "offset", "organizer"},
-    ),
-    (Organizer, ["id", "name", "legals"], {"id", "name"}),
-    (Legals, ["name", "type", "inn", "ogrn", "address"], set()),
-    (
-        Venue,
-        ["id", "name", "address", "description", "zipcode", "city_name", "lat", "lon"],
-        {"id", "name"},
-    ),
-    (Order, ["id", "number", "customer", "tickets"], {"id", "number", "customer", "tickets"}),
-    (Customer, ["email", "phone", "first_name", "last_name"], {"email", "phone"}),
-    (
-        Ticket,
-        [
-            "id",
-            "event_id",
-            "barcode",
-            "number",
-            "series",
-            "row",
-            "seat",
-            "category",
-            "description",
-            "price_nominal",
-            "currency",
-        ],
-        {"id", "event_id", "barcode", "category"},
-    ),
-    (Refund, ["customer", "ticket_ids"], {"customer", "ticket_ids"}),
+    (model, contract.FIELDS[model.__name__], contract.REQUIRED[model.__name__]) for model in MODELS
 ]
 
 CUSTOMER = {"email": "ivan@example.ru", "phone": "+79001234567"}

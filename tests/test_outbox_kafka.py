@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from confluent_kafka import Consumer, Message, TopicPartition
+from confluent_kafka import Message
 from sqlalchemy.engine import Engine
 
 import ticketland_vibe as tv
@@ -117,25 +116,9 @@ def save_version(
             raise Declined
 
 
-def topic_size(broker: KafkaBroker, topic: str) -> int:
-    """Messages the topic holds (sum of the high watermarks)."""
-    consumer = Consumer({**broker.client_config(), "group.id": f"size-{uuid.uuid4().hex}"})
-    try:
-        metadata = consumer.list_topics(topic, timeout=10)
-        total = 0
-        for partition in metadata.topics[topic].partitions:
-            low, high = consumer.get_watermark_offsets(
-                TopicPartition(topic, partition), timeout=10
-            )
-            total += high - low
-        return total
-    finally:
-        consumer.close()
-
-
 def read_all(broker: KafkaBroker, topic: str) -> list[Message]:
     """Every message of the topic, read by a separate consumer."""
-    size = topic_size(broker, topic)
+    size = broker.message_count(topic)
     messages = broker.consume(topic, size, timeout=60)
     assert len(messages) == size
     return messages
@@ -279,7 +262,7 @@ def test_committed_orders_arrive_rolled_back_ones_never_and_versions_in_order(
         assert (record.key() or b"").decode() == order_id
         arrived[order_id].append(version)
     assert arrived == expected  # exactly the committed ones, each key in version order
-    assert topic_size(kafka_broker, topics["orders_topic"]) == 900
+    assert kafka_broker.message_count(topics["orders_topic"]) == 900
 
     # Events before orders: each order was appended after its event.
     delivered_events = kafka_broker.consume(topics["events_topic"], 10, timeout=30)
@@ -355,7 +338,7 @@ def test_sigterm_lets_the_batch_in_flight_finish_and_be_recorded(
     assert len(in_flight) == batch
     assert all(row.status == SENT and row.offset is not None for row in in_flight)
     assert all(row.status == PENDING for row in stored if row.id > last)
-    assert topic_size(kafka_broker, topics["orders_topic"]) == batch - 1  # the event was first
+    assert kafka_broker.message_count(topics["orders_topic"]) == batch - 1  # the event was first
 
 
 @pytest.mark.slow

@@ -13,83 +13,16 @@ from google.protobuf.message import Message
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests import contract
 from ticketland_vibe._proto.vibe.v1 import customer_pb2, event_pb2, order_pb2, refund_pb2
 from ticketland_vibe._protobuf import Entity, decode_protobuf, encode_protobuf
 from ticketland_vibe.errors import InvalidMessage
 
-# The contract's lists, written out here so that a change to the .proto files shows up.
-STATUSES = ["active", "paused", "finished", "cancelled"]
-CATEGORIES = [
-    "ballet",
-    "business",
-    "circus",
-    "concert",
-    "development",
-    "excursion",
-    "exhibition",
-    "festival",
-    "games",
-    "health",
-    "kids",
-    "movie",
-    "museum",
-    "musical",
-    "party",
-    "show",
-    "sport",
-    "standup",
-    "test",
-    "theater",
-    "workshop",
-    "other",
-]
-LEGAL_TYPES = ["ru_ltd", "ru_lp", "en_ltd"]
-CURRENCIES = ["USD", "EUR", "RUB", "GBP", "CNY"]
-
-FIELDS = {
-    "vibe.v1.Event": [
-        "id",
-        "group_id",
-        "name",
-        "status",
-        "category",
-        "start_at",
-        "finish_at",
-        "offset",
-        "media",
-        "description",
-        "organizer",
-        "venue",
-    ],
-    "vibe.v1.Organizer": ["id", "name", "legals"],
-    "vibe.v1.Legals": ["name", "type", "inn", "ogrn", "address"],
-    "vibe.v1.Venue": [
-        "id",
-        "name",
-        "address",
-        "description",
-        "zipcode",
-        "city_name",
-        "lat",
-        "lon",
-    ],
-    "vibe.v1.Customer": ["email", "phone", "first_name", "last_name"],
-    "vibe.v1.Order": ["id", "number", "customer", "tickets"],
-    "vibe.v1.Ticket": [
-        "id",
-        "event_id",
-        "barcode",
-        "number",
-        "series",
-        "row",
-        "seat",
-        "category",
-        "description",
-        "price_nominal",
-        "currency",
-    ],
-    "vibe.v1.Refund": ["customer", "ticket_ids"],
-}
+STATUSES = contract.STATUSES
+CATEGORIES = contract.CATEGORIES
+LEGAL_TYPES = contract.LEGAL_TYPES
+CURRENCIES = contract.CURRENCIES
+FIELDS = {f"vibe.v1.{name}": fields for name, fields in contract.FIELDS.items()}
 
 F = FieldDescriptor
 TYPES = {

@@ -8,12 +8,10 @@ import json
 import logging
 import os
 import threading
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
 
 import ticketland_vibe as tv
 from tests.harness.broker import KafkaBroker
@@ -33,22 +31,6 @@ from ticketland_vibe.errors import (
 pytestmark = pytest.mark.kafka
 
 PERSONAL_VALUES = ("anna.petrova@example.com", "+79167654321", "9167654321", "Анна", "Петрова")
-
-
-def topic_size(broker: KafkaBroker, topic: str) -> int:
-    """How many messages the topic holds (sum of high watermarks; no compaction here)."""
-    consumer = Consumer({**broker.client_config(), "group.id": f"size-{uuid.uuid4().hex}"})
-    try:
-        metadata = consumer.list_topics(topic, timeout=10)
-        total = 0
-        for partition in metadata.topics[topic].partitions:
-            low, high = consumer.get_watermark_offsets(
-                TopicPartition(topic, partition), timeout=10
-            )
-            total += high - low
-        return total
-    finally:
-        consumer.close()
 
 
 @pytest.fixture
@@ -184,7 +166,7 @@ def test_an_order_whose_events_were_never_delivered_is_not_sent(
         publisher.publish_order(order_with("ord-9", "ev-unknown"))
     assert caught.value.event_ids == ("ev-unknown",)
     assert caught.value.retriable
-    assert topic_size(kafka_broker, topics["orders_topic"]) == 0
+    assert kafka_broker.message_count(topics["orders_topic"]) == 0
 
 
 def test_unknown_events_may_be_allowed_by_setting(
@@ -193,7 +175,7 @@ def test_unknown_events_may_be_allowed_by_setting(
     settings = make_settings(kafka_broker, topics, unknown_events="send")
     with caplog.at_level(logging.WARNING, "ticketland_vibe"), tv.VibePublisher(settings) as pub:
         pub.publish_order(order_with("ord-10", "ev-unknown"))
-    assert topic_size(kafka_broker, topics["orders_topic"]) == 1
+    assert kafka_broker.message_count(topics["orders_topic"]) == 1
     assert "order sent before its events key=ord-10" in caplog.text
 
 
@@ -235,7 +217,7 @@ def test_a_message_larger_than_the_limit_is_refused_before_sending(
     with tv.VibePublisher(settings) as publisher, pytest.raises(MessageTooLarge) as caught:
         publisher.publish_order(big, events=[EXAMPLE_EVENT])
     assert "max_message_bytes (4096)" in str(caught.value)
-    assert topic_size(kafka_broker, topics["orders_topic"]) == 0
+    assert kafka_broker.message_count(topics["orders_topic"]) == 0
 
 
 def test_eight_threads_publishing_at_once_deliver_everything_once(
@@ -268,7 +250,7 @@ def test_eight_threads_publishing_at_once_deliver_everything_once(
     expected = {f"ord-{w}-{i}".encode() for w in range(8) for i in range(per_thread)}
     assert len(keys) == len(expected)
     assert set(keys) == expected
-    assert topic_size(kafka_broker, topics["orders_topic"]) == 8 * per_thread
+    assert kafka_broker.message_count(topics["orders_topic"]) == 8 * per_thread
 
 
 def test_the_same_key_lands_on_the_same_partition(
@@ -320,7 +302,7 @@ def test_a_wrong_password_fails_fast_and_is_not_retried(
     assert not caught.value.retriable
     assert retries == []
     assert "not-the-password" not in caplog.text
-    assert topic_size(kafka_broker, topics["events_topic"]) == 0
+    assert kafka_broker.message_count(topics["events_topic"]) == 0
 
 
 def test_invalid_data_sends_nothing_and_logs_no_personal_data(
@@ -342,7 +324,7 @@ def test_invalid_data_sends_nothing_and_logs_no_personal_data(
         assert value not in text
     assert "message rejected entity=order key=ord-bad" in caplog.text
     for topic in topics.values():
-        assert topic_size(kafka_broker, topic) == 0
+        assert kafka_broker.message_count(topic) == 0
 
 
 def test_delivered_messages_are_logged_with_topic_key_headers_partition_offset(
@@ -372,4 +354,4 @@ def test_module_level_functions_use_the_configured_default(
     finally:
         tv.configure(make_settings(kafka_broker, topics))
     for topic in topics.values():
-        assert topic_size(kafka_broker, topic) == 1
+        assert kafka_broker.message_count(topic) == 1

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-from collections.abc import Iterator
 
 import pytest
 from confluent_kafka import KafkaError
-from confluent_kafka.admin import AdminClient
 
 import ticketland_vibe as tv
+from tests.harness.network import closed_port
 from ticketland_vibe._examples import EXAMPLE_EVENT, EXAMPLE_ORDER, EXAMPLE_REFUND
 from ticketland_vibe.errors import (
     ConfigurationError,
@@ -20,21 +18,6 @@ from ticketland_vibe.errors import (
     MessageTooLarge,
     QueueFull,
 )
-
-
-@pytest.fixture(scope="module")
-def mock_bootstrap() -> Iterator[str]:
-    """An embedded librdkafka mock cluster (lives as long as its client)."""
-    holder = AdminClient({"test.mock.num.brokers": 1})
-    brokers = holder.list_topics(timeout=10).brokers.values()
-    yield ",".join(f"{broker.host}:{broker.port}" for broker in brokers)
-    del holder
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_prepare_is_deterministic_and_carries_the_three_headers() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka.admin import AdminClient
 from opentelemetry import trace
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.metrics import MeterProvider
@@ -29,6 +27,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import NoOpTracerProvider, SpanKind, StatusCode
 
 import ticketland_vibe as tv
+from tests.harness.network import closed_port
 from ticketland_vibe._examples import EXAMPLE_EVENT, EXAMPLE_ORDER
 from ticketland_vibe._telemetry import parse_statistics
 from ticketland_vibe.errors import DeliveryTimeout, InvalidMessage
@@ -106,21 +105,6 @@ def all_attribute_values(otel: Otel) -> list[str]:
         values += [str(value) for value in (span.attributes or {}).values()]
         values.append(span.status.description or "")
     return values
-
-
-@pytest.fixture(scope="module")
-def mock_bootstrap() -> Iterator[str]:
-    """An embedded librdkafka mock cluster (lives as long as its client)."""
-    holder = AdminClient({"test.mock.num.brokers": 1})
-    brokers = holder.list_topics(timeout=10).brokers.values()
-    yield ",".join(f"{broker.host}:{broker.port}" for broker in brokers)
-    del holder
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def offline_settings(**extra: Any) -> tv.PublisherSettings:

@@ -37,7 +37,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
@@ -641,6 +641,24 @@ class KafkaBroker:
             if time.monotonic() > deadline:
                 raise BrokerError(f"topic {topic} did not get leaders within {timeout} s")
             time.sleep(0.05)
+
+    def message_count(self, topic: str) -> int:
+        """How many messages ``topic`` holds: the sum of its partitions' high watermarks
+        (nothing is compacted or deleted in these tests)."""
+        consumer = Consumer(
+            self._quiet({**self.client_config(), "group.id": f"count-{uuid.uuid4().hex}"})
+        )
+        try:
+            metadata = consumer.list_topics(topic, timeout=10)
+            total = 0
+            for partition in metadata.topics[topic].partitions:
+                low, high = consumer.get_watermark_offsets(
+                    TopicPartition(topic, partition), timeout=10
+                )
+                total += high - low
+            return total
+        finally:
+            consumer.close()
 
     def consume(
         self, topic: str, expected_count: int, timeout: float = 30.0, **overrides: Any
