@@ -193,3 +193,22 @@ def test_demo_runs_on_the_embedded_mock_cluster(capsys: pytest.CaptureFixture[st
     assert out.count('"content-type": "application/x-protobuf"') == 3
     assert "**Hidden**" in out
     assert "anna.petrova" not in out and "+79167654321" not in out
+
+
+def test_a_prepare_only_publisher_connects_on_its_first_send(mock_bootstrap: str) -> None:
+    settings = tv.PublisherSettings(bootstrap_servers=mock_bootstrap)
+    with tv.VibePublisher(settings, connect=False) as publisher:
+        message = publisher.prepare_order(EXAMPLE_ORDER)
+        assert not publisher._connected
+        assert publisher.flush(0) == 0
+        publisher.publish_event(EXAMPLE_EVENT)
+        assert publisher._connected
+        assert publisher.send(message).key == b"ord-5001"
+
+
+def test_a_prepare_only_publisher_can_close_without_ever_connecting() -> None:
+    settings = tv.PublisherSettings(bootstrap_servers=f"127.0.0.1:{closed_port()}")
+    publisher = tv.VibePublisher(settings, connect=False)
+    publisher.prepare_event(EXAMPLE_EVENT)
+    publisher.close()
+    assert not publisher._connected

@@ -150,6 +150,9 @@ class VibePublisher:
     idempotent producer and return only after the broker acknowledged them (acks=all);
     ``publish_*`` do both. Use it as a context manager, or call :meth:`close`.
 
+    ``connect=False`` defers the producer (and its connections) to the first send: for a
+    process that only prepares messages, e.g. staging outbox rows in a web request.
+
     With OpenTelemetry installed, it reports metrics and a PRODUCER span per send to
     ``meter_provider``/``tracer_provider``, or by default to the global ones (nothing is
     recorded while no SDK is configured).
@@ -163,6 +166,7 @@ class VibePublisher:
         instrumentation: Instrumentation | None = None,
         meter_provider: MeterProvider | None = None,
         tracer_provider: TracerProvider | None = None,
+        connect: bool = True,
     ) -> None:
         if not isinstance(settings, PublisherSettings):
             raise ConfigurationError("VibePublisher needs a PublisherSettings")
@@ -189,15 +193,25 @@ class VibePublisher:
         self._generation = 0
         self._purge_reasons: dict[int, PublishError] = {}
         self._retired: list[Producer] = []
-        self._producer = self._create_producer()
-        # Read together, without a lock, on the hot path; replaced together under the lock.
-        self._current = (self._producer, self._generation)
+        self._connected = False
         self._closed = False
         self._dispatching = 0
         self._stop = threading.Event()
         self._poller = threading.Thread(
             target=self._poll_forever, name="ticketland-vibe-poller", daemon=True
         )
+        if connect:
+            self._connect()
+
+    def _connect(self) -> None:
+        """Create the producer and start serving its callbacks; once, on first need."""
+        with self._lock:
+            if self._connected:
+                return
+            self._producer: Producer = self._create_producer()
+            # Read together, without a lock, on the hot path; replaced together under the lock.
+            self._current: tuple[Producer, int] = (self._producer, self._generation)
+            self._connected = True
         self._poller.start()
 
     # -- preparing ------------------------------------------------------------------------
@@ -356,6 +370,8 @@ class VibePublisher:
                 )
         if self._closed:
             raise ConfigurationError("the publisher is closed")
+        if not self._connected:
+            self._connect()
         if self._telemetry is not None:
             self._telemetry.refresh()
         results: list[Result | None] = [None] * len(batch)
@@ -404,6 +420,8 @@ class VibePublisher:
 
     def flush(self, timeout: float = 30.0) -> int:
         """Wait up to ``timeout`` seconds for queued messages; return how many are left."""
+        if not self._connected:
+            return 0
         remaining: int = self._producer.flush(timeout)
         return remaining
 
@@ -416,7 +434,8 @@ class VibePublisher:
         if remaining:
             logger.error("publisher closed with undelivered messages count=%d", remaining)
         self._stop.set()
-        self._poller.join(timeout=5.0)
+        if self._connected:
+            self._poller.join(timeout=5.0)
         if self._telemetry is not None:
             self._telemetry.close()
 
