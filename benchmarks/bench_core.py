@@ -12,6 +12,7 @@ preparation included; (d) the same in Protobuf; (e) ``publish_order`` one at a t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import resource
 import statistics
@@ -19,7 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,22 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 import ticketland_vibe as tv
 from ticketland_vibe._examples import EXAMPLE_EVENT, EXAMPLE_ORDER
+
+
+@contextlib.contextmanager
+def kafka_bootstrap(bootstrap: str | None) -> Iterator[str]:
+    """The given cluster's address, or that of a test-harness broker started for the run."""
+    if bootstrap is not None:
+        yield bootstrap
+        return
+    from tests.harness.broker import KafkaBroker
+
+    broker = KafkaBroker(Path(tempfile.mkdtemp(prefix="bench-broker-")))
+    broker.start()
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.close()
 
 
 def make_orders(count: int) -> list[dict[str, Any]]:
@@ -173,15 +190,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    broker = None
-    bootstrap = args.bootstrap_servers
-    if bootstrap is None:
-        from tests.harness.broker import KafkaBroker
-
-        broker = KafkaBroker(Path(tempfile.mkdtemp(prefix="bench-broker-")))
-        broker.start()
-        bootstrap = broker.bootstrap
-    try:
+    with kafka_bootstrap(args.bootstrap_servers) as bootstrap:
         orders = make_orders(args.orders)
         variants: dict[str, Callable[[str, list[dict[str, Any]]], float]] = {
             "(a) raw produce of pre-encoded bytes": variant_raw,
@@ -220,9 +229,6 @@ def main() -> int:
         print("all rounds, msg/s:")
         for name, values in rates.items():
             print(f"  {name}: {', '.join(f'{value:,.0f}' for value in values)}")
-    finally:
-        if broker is not None:
-            broker.close()
     return 0
 
 

@@ -22,7 +22,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_core import make_orders, new_topic, settings_for
+from bench_core import kafka_bootstrap, make_orders, new_topic, settings_for
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
@@ -146,15 +145,7 @@ def main() -> int:
     parser.add_argument("--only-on-off", action="store_true", help="skip the other variants")
     args = parser.parse_args()
 
-    broker = None
-    bootstrap = args.bootstrap_servers
-    if bootstrap is None:
-        from tests.harness.broker import KafkaBroker
-
-        broker = KafkaBroker(Path(tempfile.mkdtemp(prefix="bench-broker-")))
-        broker.start()
-        bootstrap = broker.bootstrap
-    try:
+    with kafka_bootstrap(args.bootstrap_servers) as bootstrap:
         orders = make_orders(args.orders)
         spans = DiscardSpans()
         sampled_spans = DiscardSpans()
@@ -200,9 +191,6 @@ def main() -> int:
             text = ", ".join(f"{value:,.0f} ({value / base:.2f})" for value, base in pairs)
             print(f"  {name}: {text}")
         print(f"\nspans exported: {spans.count} of {expected_spans} (none may be dropped)")
-    finally:
-        if broker is not None:
-            broker.close()
     return 0
 
 
