@@ -81,3 +81,22 @@ def test_a_broker_can_be_shared_and_partitioned() -> None:
         again = second.publish_event(EXAMPLE_EVENT)
     assert again.partition == murmur2_partition(b"ev-1001", 4)
     assert again.offset == 1
+
+
+def test_a_fatal_error_replaces_the_producer_and_its_message_is_sent_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    publisher, broker = memory_publisher()
+    replaced: list[int] = []
+    publisher.instrumentation.subscribe(
+        "producer.replaced", lambda _name, payload: replaced.append(payload["affected"])
+    )
+    with publisher:
+        first = publisher._producer
+        broker.fail_next(1, KafkaError.OUT_OF_ORDER_SEQUENCE_NUMBER, fatal=True)
+        delivery = publisher.publish_event(EXAMPLE_EVENT)
+        assert publisher._producer is not first
+    assert delivery.offset == 0
+    assert len(replaced) == 1
+    assert [record.key for record in broker.records("events")] == [b"ev-1001"]
+    assert "producer replaced" in caplog.text

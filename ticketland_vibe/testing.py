@@ -126,10 +126,15 @@ class InMemoryBroker:
             for record in self.records(topic)
         ]
 
-    def fail_next(self, count: int = 1, code: int = KafkaError._MSG_TIMED_OUT) -> None:
-        """Make the next ``count`` deliveries fail with librdkafka error ``code``."""
+    def fail_next(
+        self, count: int = 1, code: int = KafkaError._MSG_TIMED_OUT, *, fatal: bool = False
+    ) -> None:
+        """Make the next ``count`` deliveries fail with librdkafka error ``code``.
+
+        ``fatal=True`` reports it as a fatal (idempotent producer) error.
+        """
         with self._lock:
-            self._failures.extend(KafkaError(code) for _ in range(count))
+            self._failures.extend(KafkaError(code, fatal=fatal) for _ in range(count))
 
     def _store(self, topic: str, key: bytes, value: bytes, headers: list[Header]) -> Record:
         with self._lock:
