@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes the development environment from a fresh clone: .venv with the package installed
-# editable with its dev extras, and the test broker's jars in .cache/kafka-jars/.
+# editable with its dev extras, the test broker's jars in .cache/kafka-jars/ and PostgreSQL's
+# server binaries (dev/install-postgres.sh); with --python-only, the virtualenv alone.
 # Quick when nothing changed: pip runs only when pyproject.toml differs from the last install,
 # Maven only when tests/kafka/pom.xml differs from the last resolution.
 set -euo pipefail
@@ -38,5 +39,8 @@ if ! installed; then
     echo "$want" >"$stamp"
 fi
 
-bash "$root/dev/kafka-jars.sh"
-bash "$root/dev/install-postgres.sh"
+# The demo needs only the package: --python-only skips the test services' set-up.
+if [[ "${1:-}" != "--python-only" ]]; then
+    bash "$root/dev/kafka-jars.sh"
+    bash "$root/dev/install-postgres.sh"
+fi

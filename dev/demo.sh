@@ -5,5 +5,5 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-bash dev/bootstrap.sh
+bash dev/bootstrap.sh --python-only
 exec "$root/.venv/bin/ticketland-vibe" demo "$@"
