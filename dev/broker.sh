@@ -6,5 +6,6 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-bash dev/bootstrap.sh
+bash dev/bootstrap.sh --python-only
+bash dev/kafka-jars.sh
 exec "$root/.venv/bin/python" -m tests.harness.broker "$@"

@@ -5,7 +5,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-bash dev/bootstrap.sh
+bash dev/bootstrap.sh --python-only
 bin="$root/.venv/bin"
 
 failed=()
