@@ -22,20 +22,16 @@ class HeaderFactory:
             (CONTENT_TYPE, content_type.encode()),
             (SCHEMA_VERSION, schema_version.encode()),
         )
-        self._cache: dict[str, tuple[Header, ...]] = {}
+        self._cache: dict[str, tuple[tuple[Header, ...], int]] = {}
 
-    def headers(self, application_id: str) -> tuple[Header, ...]:
-        """The headers of a message from ``application_id``."""
+    def headers(self, application_id: str) -> tuple[tuple[Header, ...], int]:
+        """The headers of a message from ``application_id``, and the bytes they add to it."""
         cached = self._cache.get(application_id)
         if cached is None:
             if not isinstance(application_id, str) or not application_id.strip():
                 raise ValueError("application_id must be a non-blank string")
-            cached = (*self._fixed, (APPLICATION_ID, application_id.encode()))
+            headers = (*self._fixed, (APPLICATION_ID, application_id.encode()))
+            cached = (headers, sum(len(name) + len(value) for name, value in headers))
             if len(self._cache) < 1024:
                 self._cache[application_id] = cached
         return cached
-
-
-def headers_size(headers: tuple[Header, ...]) -> int:
-    """Bytes that headers add to a message (names and values)."""
-    return sum(len(name) + len(value) for name, value in headers)

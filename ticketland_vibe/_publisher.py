@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -22,8 +21,8 @@ from tenacity import (
     wait_random,
 )
 
-from ticketland_vibe._encoding import ENCODERS, MODELS
-from ticketland_vibe._headers import CONTENT_TYPES, HeaderFactory, headers_size
+from ticketland_vibe._encoding import ENCODERS
+from ticketland_vibe._headers import CONTENT_TYPES, HeaderFactory
 from ticketland_vibe._instrumentation import Instrumentation
 from ticketland_vibe._kafka_errors import AUTH_CODES, translate
 from ticketland_vibe._ledger import EventLedger, InMemoryEventLedger, fingerprint
@@ -187,7 +186,6 @@ class VibePublisher:
             content_type=CONTENT_TYPES[settings.message_format],
             schema_version=settings.schema_version,
         )
-        self._headers_sizes = functools.lru_cache(maxsize=1024)(headers_size)
 
         self._lock = threading.Lock()
         self._generation = 0
@@ -269,7 +267,7 @@ class VibePublisher:
     ) -> OutgoingMessage:
         app = self.settings.application_id if application_id is None else application_id
         try:
-            headers = self._headers.headers(app)
+            headers, headers_bytes = self._headers.headers(app)
         except ValueError:
             error = InvalidMessage(
                 entity,
@@ -284,7 +282,7 @@ class VibePublisher:
                 raise
         encoded_key = key.encode()
         value = self._encoders[entity](model)
-        size = len(encoded_key) + len(value) + self._headers_sizes(headers)
+        size = len(encoded_key) + len(value) + headers_bytes
         if size > self.settings.max_message_bytes:
             raise MessageTooLarge(
                 f"{entity} {key} is {size} bytes encoded, more than max_message_bytes "
@@ -830,4 +828,4 @@ def _worth_retrying(
     return sorted(again)
 
 
-__all__ = ["MODELS", "VibePublisher"]
+__all__ = ["VibePublisher"]
